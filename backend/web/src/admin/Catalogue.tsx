@@ -10,7 +10,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, call, get } from "../lib/api";
 import { human, num } from "../lib/format";
 import { Addr, Amount, AssetAmt, Loading, Notice, useLoad } from "../ui/bits";
-import { LoadFailed } from "../ui/account";
+import { LoadFailed, errorText, useSignedIn } from "../ui/account";
 import { type Asset, AssetPicker } from "./common";
 import { ConfirmAction, IfCan, toBase, unixTime, useCan } from "../ui/console";
 import { type ConsoleKey, t, tx } from "../i18n";
@@ -18,6 +18,7 @@ import type { Schema } from "../generated/api";
 
 type AdminCatalogueView = Schema<"AdminCatalogueView">;
 type ProductView = Schema<"ProductView">;
+type SigningView = Schema<"SigningView">;
 
 /** A SKU as the API takes it: 1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit. */
 const SKU = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
@@ -125,6 +126,7 @@ export function Catalogue(props: { assets: Asset[] }) {
               </table>
             </div>
           )}
+          {c.version > 0 && <Signing asset={asset} version={c.version} />}
           <IfCan need="catalogue">
             <ProductForm
               key={`${asset.asset_id}:${editing.n}`}
@@ -138,6 +140,78 @@ export function Catalogue(props: { assets: Asset[] }) {
         </>
       )}
     </section>
+  );
+}
+
+/**
+ * Which catalogue version orders are priced from (every staff role reads it), and the catalogue wallet's signature of
+ * the newest one (the `catalogue` role): the wallet shows every product and price it signs (`CatalogueVersion`, EIP-712), the API checks
+ * the signature is this wallet's, and the signer prices each sale again from the signed version — only if its policy
+ * lists the wallet (contracts/SALES.md §7).
+ */
+function Signing(props: { asset: Asset; version: number }) {
+  const signed = useSignedIn();
+  const [tick, setTick] = useState(0);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const view = useLoad(
+    () => get<SigningView>(`/v1/admin/catalogue/${props.asset.asset_id}/signing`),
+    [props.asset.asset_id, props.version, tick],
+  );
+  const v = view.data;
+  const sign = async () => {
+    if (!v || !signed) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const signature = await signed.connection.signTypedData(v.typed_data as object);
+      await call("POST", `/v1/admin/catalogue/${props.asset.asset_id}/signatures`, { version: v.version, signature });
+      setTick((x) => x + 1);
+    } catch (e) {
+      setError(e instanceof ApiError ? errorText(e) : String((e as Error)?.message ?? e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div class="panel" data-testid="catalogue-signing" aria-labelledby="catalogue-signing-title">
+      <h3 id="catalogue-signing-title">{t("catalogue.signing_title")}</h3>
+      {view.loading && !v && <Loading what={t("catalogue.loading")} />}
+      {view.error && <LoadFailed error={view.error} retry={view.reload} />}
+      {v && (
+        <>
+          {v.signed ? (
+            <p data-testid="catalogue-signed" data-version={v.signed.version}>
+              {tx("catalogue.signed", {
+                version: String(v.signed.version),
+                wallet: <Addr a={v.signed.wallet} />,
+                at: unixTime(v.signed.signed_at),
+              })}
+            </p>
+          ) : (
+            <Notice kind="warn" testid="catalogue-unsigned">
+              {t("catalogue.unsigned")}
+            </Notice>
+          )}
+          {v.signed?.version !== v.version && (
+            <>
+              <p data-testid="catalogue-sign-needed">{t("catalogue.sign_needed", { version: String(v.version) })}</p>
+              <IfCan need="catalogue">
+                <p class="muted">{t("catalogue.sign_note")}</p>
+                <button type="button" onClick={sign} disabled={busy || !signed} data-testid="catalogue-sign">
+                  {t("catalogue.sign", { version: String(v.version) })}
+                </button>
+              </IfCan>
+            </>
+          )}
+          {error && (
+            <Notice kind="error" testid="catalogue-sign-error">
+              {error}
+            </Notice>
+          )}
+        </>
+      )}
+    </div>
   );
 }
 
