@@ -216,8 +216,9 @@ async fn sales_desk(ctx: &ApiContext, chain_id: u64) -> Result<(Address, Address
 /// `invalid_seller` (not a member of the asset, or the buyer); 409 `exit_open` once the members' exit opened.
 #[utoipa::path(post, path = "/v1/orders", tag = "orders", security(("bearer" = [])), request_body = OrderRequest,
     params(("Idempotency-Key" = String, Header, description = "A fresh random value per order, sent again on a retry")),
-    responses((status = 200, body = OrderView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = OrderView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn create_order(
     State(ctx): State<ApiContext>,
     user: AuthUser,
@@ -484,7 +485,8 @@ async fn view(
 /// One of the signed-in wallet's orders, where it stands now (404 for another wallet's).
 #[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = OrderView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn get_order(
     State(ctx): State<ApiContext>,
     user: AuthUser,
@@ -499,7 +501,8 @@ pub async fn get_order(
 
 /// The signed-in wallet's orders, newest first (at most 50), in one asset or all.
 #[utoipa::path(get, path = "/v1/orders", tag = "orders", security(("bearer" = [])), params(OrdersQuery),
-    responses((status = 200, body = OrdersView), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = OrdersView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn list_orders(
     State(ctx): State<ApiContext>,
     user: AuthUser,
