@@ -275,12 +275,15 @@ fn typed_data(snapshot: &orders::Snapshot, contract: alloy::primitives::Address)
     })
 }
 
-fn signed_view(signed: Option<orders::SignedCatalogue>) -> Option<SignedVersionView> {
-    signed.map(|s| SignedVersionView {
+/// The signing view of `snapshot`, the catalogue's newest version, with the newest version signed so far.
+async fn signing_view(ctx: &ApiContext, snapshot: &orders::Snapshot) -> Result<SigningView, ApiError> {
+    let contract = ctx.chains.settlement(snapshot.chain_id)?;
+    let signed = orders::newest_signed(&ctx.db, snapshot.asset_id).await?.map(|s| SignedVersionView {
         version: s.snapshot.version,
         wallet: s.wallet.to_checksum(None),
         signed_at: s.signed_at,
-    })
+    });
+    Ok(SigningView { version: snapshot.version, typed_data: typed_data(snapshot, contract), signed })
 }
 
 /// What a catalogue wallet signs so that orders are priced from the catalogue's newest version, and the newest version
@@ -296,12 +299,7 @@ pub async fn signing(
     Path(asset_id): Path<i32>,
 ) -> Result<Json<SigningView>, ApiError> {
     let snapshot = orders::current(&ctx.db, asset_id).await?;
-    let contract = ctx.chains.settlement(snapshot.chain_id)?;
-    Ok(Json(SigningView {
-        version: snapshot.version,
-        typed_data: typed_data(&snapshot, contract),
-        signed: signed_view(orders::newest_signed(&ctx.db, asset_id).await?),
-    }))
+    Ok(Json(signing_view(&ctx, &snapshot).await?))
 }
 
 /// A catalogue wallet's signature of a catalogue version.
@@ -358,9 +356,5 @@ pub async fn sign_version(
     }
     let actor = staff.wallet.to_checksum(None);
     orders::record_signature(&ctx.db, &snapshot, staff.wallet, &signature.as_bytes(), &actor).await?;
-    Ok(Json(SigningView {
-        version: snapshot.version,
-        typed_data: typed_data(&snapshot, contract),
-        signed: signed_view(orders::newest_signed(&ctx.db, asset_id).await?),
-    }))
+    Ok(Json(signing_view(&ctx, &snapshot).await?))
 }

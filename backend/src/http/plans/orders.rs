@@ -338,6 +338,18 @@ pub async fn create_order(
                 deadline: None,
             };
             let answer = ctx.signer_client()?.sign_sale(&intent).await.map_err(signer_error)?;
+            // The digest the contract will recover, from the intent as asked with the signer's nonce and deadline
+            // (the signer client's own payload): checked before the order is stored, as a registration's is.
+            let target = signer_client::intent::Target { chain_id: info.chain_id, contract };
+            let asked = signer_client::intent::Intent::try_from(intent)
+                .map_err(|e| ApiError::Internal(eyre::eyre!("the sale asked for is malformed: {e}")))?;
+            let digest = asked.payload(answer.nonce.0, answer.deadline).digest(&target.domain());
+            if digest != answer.digest || answer.contract.0 != contract || answer.chain_id != info.chain_id {
+                return Err(ApiError::Internal(eyre::eyre!(
+                    "signer answer does not match the sale asked for (digest {} vs {digest})",
+                    answer.digest
+                )));
+            }
             let new = NewOrder {
                 seller,
                 lines: lines.clone(),
@@ -350,23 +362,10 @@ pub async fn create_order(
                 deadline: i64::try_from(answer.deadline).map_err(|_| eyre::eyre!("deadline out of range"))?,
                 signature: answer.signature.to_vec(),
             };
-            let order = slot.store(new).await?;
-            // The signer's digest is the one the contract will recover: checked against the order as stored.
-            let digest = ctx_domain(info.chain_id, contract).digest(&sale_struct(&order, info.token));
-            if digest != answer.digest || answer.contract.0 != contract || answer.chain_id != info.chain_id {
-                return Err(ApiError::Internal(eyre::eyre!(
-                    "signer answer does not match the sale asked for (digest {} vs {digest})",
-                    answer.digest
-                )));
-            }
-            (order, false)
+            (slot.store(new).await?, false)
         }
     };
     Ok(Json(view(&ctx, &info, desk, order, now, reissued).await?))
-}
-
-fn ctx_domain(chain_id: u64, contract: Address) -> abi::SettlementDomain {
-    abi::SettlementDomain::new(chain_id, contract)
 }
 
 /// The `Sale` struct an order's payload is.
